@@ -309,6 +309,11 @@ class CatalogueMixin:
             st.emit("stock_positions", "Update", pos)
             return dict(pos)
 
+    def random_stock_changes(self, count: int, rng: random.Random | None = None) -> int:
+        """`count` random stock changes at once, each with its own webhook (a burst)."""
+        rng = rng or self._rng
+        return sum(1 for _ in range(int(count)) if self.random_stock_change(rng) is not None)
+
     # -- bills of material ---------------------------------------------------------------------
     def add_assembly_bom(self, kit_code: str, parts: list[tuple[str, float]]) -> Row:
         """An assembly BOM (kit exploded on delivery) with `[(part_code, qty), ...]`."""

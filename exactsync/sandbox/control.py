@@ -48,6 +48,7 @@ CONTROL_METHODS = frozenset(
         "set_limits",
         "usage",
         "random_stock_change",
+        "random_stock_changes",
         "flush_webhooks",
         "issue_tokens",
         "issue_code",
@@ -96,9 +97,10 @@ class ControlMixin:
         if name not in CONTROL_METHODS:
             return json_response({"error": f"unknown control method {name!r}"}, status=404)
         kwargs: dict[str, Any] = request.get_json(silent=True) or {}
-        if name == "random_stock_change":
+        if name in ("random_stock_change", "random_stock_changes"):
             seed = kwargs.pop("seed", None)
-            kwargs = {"rng": random.Random(seed)} if seed is not None else {}
+            if seed is not None:
+                kwargs["rng"] = random.Random(seed)
         try:
             result = getattr(self, name)(**kwargs)
         except (BusinessError, PayloadError, LookupError, ValueError, TypeError) as exc:

@@ -44,16 +44,24 @@ def register_topic_pass(topic: str, entity: str) -> None:
 
 
 def request_passes(connection_id: int, topic: str) -> int:
-    """Ask for the passes a topic needs; queue a task only when none is waiting already."""
+    """Ask for the passes a topic needs; queue a task only when none is waiting already.
+
+    This runs once per webhook, so the common case is one conditional UPDATE per pass (no row
+    changes while a pass is already requested); the checkpoint row is created only the first time.
+    """
     from django_q.tasks import async_task
 
-    connection = ExactConnection.objects.get(pk=connection_id)
     queued = 0
     for entity in TOPIC_PASSES.get(topic, []):
-        checkpoint = checkpoint_for(connection, entity)
-        if SyncCheckpoint.objects.filter(pk=checkpoint.pk, requested_at__isnull=True).update(
-            requested_at=timezone.now()
-        ):
+        waiting = SyncCheckpoint.objects.filter(connection_id=connection_id, entity=entity)
+        flagged = waiting.filter(requested_at__isnull=True).update(requested_at=timezone.now())
+        if not flagged and not waiting.exists():
+            connection = ExactConnection.objects.get(pk=connection_id)
+            checkpoint = checkpoint_for(connection, entity)
+            flagged = SyncCheckpoint.objects.filter(
+                pk=checkpoint.pk, requested_at__isnull=True
+            ).update(requested_at=timezone.now())
+        if flagged:
             async_task(
                 "exactsync.tasks.coalesced_pass_task",
                 connection_id,

@@ -148,6 +148,7 @@ def test_control_routes_drive_the_sandbox_over_http(exact: ExactSandbox) -> None
     delivery = call("deliver_sales_order", order_number=so["OrderNumber"])
     call("set_delivery_tracking", delivery_number=delivery["DeliveryNumber"], tracking_number="ZZ1")
     assert call("random_stock_change", seed=5)["ItemCode"]
+    assert call("random_stock_changes", count=3, seed=6) == 3
     call("set_limits", minutely=100)
     assert session.get(f"{base}/usage").json()["minutely"]["limit"] == 100
     rows = session.get(f"{base}/state/items", params={"Code": "CTL-1"}).json()["rows"]

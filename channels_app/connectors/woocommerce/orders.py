@@ -1,7 +1,8 @@
 """WooCommerce orders: incremental reads, and a wc/v3 order as ChannelOrderData.
 
 - Orders are read incrementally with `modified_after=<cursor - 1 s>&dates_are_gmt=true&
-  orderby=modified&order=asc`, 100 per page, following X-WP-TotalPages. The cursor is the highest
+  orderby=modified&order=asc`, 100 per page, each page keyed on the last one's modification time
+  (see iter_order_pages), stopping at X-WP-TotalPages. The cursor is the highest
   `date_modified_gmt` seen ("YYYY-MM-DDTHH:MM:SS", UTC). WooCommerce's `modified_after` is strict
   and its dates have one-second resolution, so the next run re-reads the cursor's own second
   rather than miss an order modified later in that same second; callers upsert idempotently.
@@ -21,8 +22,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from channels_app.connectors.base import Address, ChannelOrderData, OrderLineData, OrderPage
+from common.http import FatalApiError
 
-from .client import WooCommerceClient
+from .client import WooCommerceClient, _json
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 # Where common EU-VAT plugins keep the buyer's VAT number, most specific first.
@@ -46,24 +48,58 @@ class OrdersMixin(WooCommerceClient):
     def iter_order_pages(self, *, cursor: str | None) -> Iterator[OrderPage]:
         """Orders modified since `cursor` (GMT ISO), oldest change first, 100 per page.
 
+        Pages are keyed on the modification time, not on page numbers: after a full page the next
+        request starts at the last row's second again. An order modified while we page moves to
+        the end of the list; with page numbers every order behind it would shift one place
+        forward and the first row of the next page would never be read. Rows read twice in one
+        run (the overlap second, or an order that moved) are yielded once. Page numbers are used
+        only when a whole page falls within one second.
+
         Reference: https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
         """
         if cursor:
             since = _parse_gmt(cursor) - self.cursor_overlap
         else:
             since = datetime.fromtimestamp(self.clock(), UTC) - self.default_lookback
-        params = {
-            "modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"),
-            "dates_are_gmt": "true",
-            "orderby": "modified",
-            "order": "asc",
-        }
         high = _parse_gmt(cursor) if cursor else None
-        for rows, _total in self._pages("/orders", params):
+        seen: dict[str, datetime] = {}
+        page, previous = 1, None
+        while True:
+            params = {
+                "modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"),
+                "dates_are_gmt": "true",
+                "orderby": "modified",
+                "order": "asc",
+                "per_page": self.page_size,
+                "page": page,
+            }
+            response = self._request("GET", "/orders", params=params)
+            rows = _json(response)
+            if not isinstance(rows, list):
+                raise FatalApiError(
+                    "WooCommerce GET /orders: expected a list", status=response.status_code
+                )
+            ids = [row.get("id") for row in rows]
+            if page > 1 and ids and ids == previous:  # a proxy or plugin that ignores `page`
+                raise FatalApiError(f"WooCommerce GET /orders: page {page} repeats page {page - 1}")
+            previous = ids
             orders = [map_order(row) for row in rows]
-            for order in orders:
+            fresh = [o for o in orders if seen.get(o.external_id) != o.updated_at]
+            for order in fresh:
+                seen[order.external_id] = order.updated_at
                 high = max(high, order.updated_at) if high else order.updated_at
-            yield OrderPage(orders=orders, cursor=_fmt_gmt(high) if high else (cursor or ""))
+            yield OrderPage(orders=fresh, cursor=_fmt_gmt(high) if high else (cursor or ""))
+            total_pages = response.headers.get("X-WP-TotalPages")
+            more = (
+                page < int(total_pages) if total_pages is not None else len(rows) == self.page_size
+            )
+            if not rows or not more:
+                return
+            if orders[0].updated_at < orders[-1].updated_at:
+                # Restart at the last row's second: everything before it stays behind us.
+                since, page = orders[-1].updated_at - self.cursor_overlap, 1
+            else:
+                page += 1  # the whole page is one second: restarting would read it again
 
     def fetch_order(self, external_id: str) -> ChannelOrderData:
         """One order. Reference: https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-an-order"""

@@ -92,9 +92,43 @@ def test_order_pages_are_followed_to_the_last_one(
 
     pages = list(connector.iter_order_pages(cursor=None))
 
-    assert [len(p.orders) for p in pages] == [100, 100, 50]
+    # each page starts at the previous page's last second, read again but yielded once
+    assert [len(p.orders) for p in pages] == [100, 99, 51]
     assert [o.external_id for p in pages for o in p.orders] == [str(o["id"]) for o in placed]
     assert pages[-1].cursor == placed[-1]["date_modified_gmt"]
+    assert shop.count_calls(ORDERS, "GET") == 3
+
+
+def test_an_order_changed_while_paging_does_not_hide_the_next_page_s_first_order(
+    shop: WooCommerceSandbox, connector: WooCommerceConnector, clock: FakeClock
+) -> None:
+    placed = []
+    for _ in range(250):
+        placed.append(shop.place_order([("ART-00001", 1)]))
+        clock.advance(1)
+
+    pages = connector.iter_order_pages(cursor=None)
+    first = next(pages)
+    # Staff cancel an order we have just read: it moves to the end of the modified-order list,
+    # and every order behind it moves one place forward, across the page boundary.
+    shop.cancel_order(placed[5]["id"])
+    rest = list(pages)
+
+    read = [o.external_id for p in [first, *rest] for o in p.orders]
+    assert set(read) == {str(o["id"]) for o in placed}
+    assert read[-1] == str(placed[5]["id"])
+    assert rest[-1].orders[-1].cancelled
+    assert len(read) == 251  # the cancelled order twice: as read first, then as changed
+
+
+def test_a_page_within_one_second_is_followed_by_page_number(
+    shop: WooCommerceSandbox, connector: WooCommerceConnector, clock: FakeClock
+) -> None:
+    placed = [shop.place_order([("ART-00001", 1)]) for _ in range(250)]  # all in one second
+
+    pages = list(connector.iter_order_pages(cursor=None))
+
+    assert [o.external_id for p in pages for o in p.orders] == [str(o["id"]) for o in placed]
     assert shop.count_calls(ORDERS, "GET") == 3
 
 

@@ -23,7 +23,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -365,29 +365,41 @@ class BolConnector(ChannelConnector):
         self, since: datetime | None, seen: set[str]
     ) -> Iterator[list[ChannelOrderData]]:
         for params in self._order_queries(since):
-            previous: list[str] | None = None
-            for page in range(1, MAX_PAGES + 1):
-                payload = self._get_json("/retailer/orders", params={**params, "page": page})
-                listed = payload.get("orders") or []
-                if not listed:
-                    break  # bol answers an exhausted page with {}
-                ids = [str(o.get("orderId")) for o in listed]
-                if ids == previous:
-                    raise FatalApiError(
-                        f"bol.com returned the same orders for page {page} and {page - 1}."
-                    )
-                previous = ids
-                batch = []
-                for reduced in listed:
-                    order_id = str(reduced.get("orderId"))
-                    if order_id in seen or not _changed_since(reduced, since):
-                        continue
-                    seen.add(order_id)
-                    batch.append(self.fetch_order(order_id))
-                if batch:
-                    yield batch
-            else:
-                raise FatalApiError(f"bol.com orders list did not end after {MAX_PAGES} pages.")
+            pages = yield from self._list_pass(params, since, seen)
+            if since is None and pages > 1:
+                # The open orders once more. An order shipped or cancelled while we paged left
+                # the list, every order behind it moved one place forward, and the first one of
+                # the next page was never seen; its change time is older than the cursor we end
+                # with, so no later poll would ask for it. List calls only: seen orders are not
+                # fetched again. First poll only; the change-date queries don't shrink.
+                yield from self._list_pass(params, since, seen)
+
+    def _list_pass(
+        self, params: dict[str, Any], since: datetime | None, seen: set[str]
+    ) -> Generator[list[ChannelOrderData], None, int]:
+        """One query's pages, fetching each order not yet seen; returns the pages that held orders."""
+        previous: list[str] | None = None
+        for page in range(1, MAX_PAGES + 1):
+            payload = self._get_json("/retailer/orders", params={**params, "page": page})
+            listed = payload.get("orders") or []
+            if not listed:
+                return page - 1  # bol answers an exhausted page with {}
+            ids = [str(o.get("orderId")) for o in listed]
+            if ids == previous:
+                raise FatalApiError(
+                    f"bol.com returned the same orders for page {page} and {page - 1}."
+                )
+            previous = ids
+            batch = []
+            for reduced in listed:
+                order_id = str(reduced.get("orderId"))
+                if order_id in seen or not _changed_since(reduced, since):
+                    continue
+                seen.add(order_id)
+                batch.append(self.fetch_order(order_id))
+            if batch:
+                yield batch
+        raise FatalApiError(f"bol.com orders list did not end after {MAX_PAGES} pages.")
 
     # -- process status -------------------------------------------------------------------------
     def _await_processes(

@@ -136,13 +136,35 @@ def test_iter_order_pages_reads_every_page_until_the_empty_object(
     assert [o.external_id for p in pages for o in p.orders] == placed[::-1]  # newest first
     # only the last page moves the cursor: bol sorts by order date, not by change date
     assert [p.cursor for p in pages] == ["", "", utc(START - 1000 + 119).isoformat()]
-    assert [q["page"] for q in list_queries(bol)] == ["1", "2", "3", "4"]
-    assert bol.calls[-1].path == "/retailer/orders"  # page 4 answered {} and ended the loop
+    # two passes over the open orders; page 4 answered {} and ended each
+    assert [q["page"] for q in list_queries(bol)] == ["1", "2", "3", "4"] * 2
+    assert bol.calls[-1].path == "/retailer/orders"
     assert list_queries(bol)[0] == {"fulfilment-method": "ALL", "status": "OPEN", "page": "1"}
     assert bol.count_calls("/retailer/orders/") == 120  # one detail call per order
     # 25 detail calls per second allowed: the connector waited for the window, never hit a 429
     assert bol.count_status(429) == 0
     assert clock.sleeps == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_an_order_leaving_the_open_list_while_paging_does_not_hide_another(
+    bol: BolSandbox, connector: BolConnector
+) -> None:
+    placed = [
+        bol.place_order([("ART-00003", 1)], placed_at=START - 1000 + n)["orderId"]
+        for n in range(150)
+    ]
+    newest_first = placed[::-1]
+    pages = connector.iter_order_pages(cursor=None)
+    first = next(pages)  # pages 1 and 2 have been read (the first is held back one page)
+    # The customer cancels an order on page 1: every order behind it moves one place forward,
+    # and the first order of page 3 slides onto page 2, which we have already read.
+    bol.cancel_order(newest_first[5])
+    rest = list(pages)
+
+    read = [o.external_id for p in [first, *rest] for o in p.orders]
+    assert sorted(read) == sorted(placed)  # each once; the slid order came in the second pass
+    assert read[-1] == newest_first[100]
+    assert bol.count_calls("/retailer/orders/") == 150  # never fetched twice
 
 
 def test_fetch_order_maps_a_business_order(bol: BolSandbox, connector: BolConnector) -> None:

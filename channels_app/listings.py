@@ -17,6 +17,7 @@ from django.utils import timezone
 from channels_app.connectors.base import CatalogueEntry, ChannelConnector
 from channels_app.connectors.registry import build_connector
 from channels_app.intake import remap_parked_orders
+from channels_app.inventory import queue_full_push
 from channels_app.mapping import gtin
 from channels_app.models import Channel, Listing, MatchState
 from exactsync.models import Product, record_activity
@@ -45,6 +46,7 @@ class MatchSummary:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     gone: int = 0
     freed_orders: int = 0
+    pushed: int = 0  # linked listings whose stock was queued for a push straight away
 
     def __str__(self) -> str:
         states = ", ".join(
@@ -114,6 +116,7 @@ def match_listings(channel: Channel, *, connector: ChannelConnector | None = Non
     now = timezone.now()
     existing = {(x.external_id, x.location_id): x for x in Listing.objects.filter(channel=channel)}
     new, changed, seen = [], [], set()
+    linked: list[Listing] = []  # newly linked (or relinked, or back on the channel): push now
     for entry in entries:
         key = (entry.ref.external_id[:120], entry.ref.location_id[:120])
         if not key[0] or key in seen:
@@ -123,10 +126,14 @@ def match_listings(channel: Channel, *, connector: ChannelConnector | None = Non
         if listing is None:
             listing = Listing(channel=channel, external_id=key[0], location_id=key[1])
             new.append(listing)
+            before = None
         else:
             changed.append(listing)
+            before = (listing.product_id, listing.is_active)
         _apply(listing, entry, matcher, now)
         summary.counts[listing.match_state] += 1
+        if listing.product_id and before != (listing.product_id, True):
+            linked.append(listing)
     gone = [x for k, x in existing.items() if k not in seen and x.is_active]
     for listing in gone:
         listing.is_active, listing.updated_at = False, now
@@ -135,6 +142,9 @@ def match_listings(channel: Channel, *, connector: ChannelConnector | None = Non
         Listing.objects.bulk_create(new, batch_size=BATCH_SIZE)
         Listing.objects.bulk_update(changed + gone, UPDATE_FIELDS, batch_size=BATCH_SIZE)
     summary.freed_orders = remap_parked_orders(channel, source="match listings")
+    # Their stock goes out now rather than at the next minute's sweep (which stays the net for
+    # rows a database without RETURNING leaves without a pk).
+    summary.pushed = queue_full_push(channel.pk, [x.pk for x in linked if x.pk]) if linked else 0
     record_activity(
         "listings.matched",
         subject=channel,
@@ -145,6 +155,7 @@ def match_listings(channel: Channel, *, connector: ChannelConnector | None = Non
             "states": dict(summary.counts),
             "gone": summary.gone,
             "orders_freed": summary.freed_orders,
+            "stock_pushes_queued": summary.pushed,
         },
     )
     return summary

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from channels_app.listings import match_listings
-from channels_app.models import Channel, Listing, MatchState
+from channels_app.models import Channel, Listing, MatchState, PendingPush
 from channels_app.sandbox.woocommerce import WooCommerceSandbox
 from channels_app.tasks import match_listings_task
 from common.sandbox import SandboxServer
@@ -110,6 +110,40 @@ def test_a_link_made_by_hand_is_never_changed_and_gone_listings_stay_inactive(
     gone.refresh_from_db()
     assert (gone.is_active, gone.match_state) == (False, MatchState.UNMATCHED)
     assert Listing.objects.filter(channel=woo_channel).count() == 7
+
+
+def test_newly_linked_listings_get_their_stock_pushed_at_once_and_only_once(
+    shop: WooCommerceSandbox,
+    woo_channel: Channel,
+    ours: Any,
+    connector_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    queued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **kw: queued.append(a))
+    woo_channel.sync_stock = True
+    woo_channel.save(update_fields=["sync_stock"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = match_listings(woo_channel, connector=connector_for(woo_channel))
+
+    waiting = set(
+        Listing.objects.filter(channel=woo_channel, stock_pending=PendingPush.FULL).values_list(
+            "sku", flat=True
+        )
+    )
+    assert waiting == {"W-1", "ART-2", "W-5"}  # the three linked ones; never the unmatched
+    assert first.pushed == 3
+    assert [a[0] for a in queued] == ["channels_app.tasks.push_channel_stock_task"]
+    assert ActivityEvent.objects.get(verb="listings.matched").payload["stock_pushes_queued"] == 3
+
+    Listing.objects.filter(channel=woo_channel).update(stock_pending="")
+    with django_capture_on_commit_callbacks(execute=True):
+        again = match_listings(woo_channel, connector=connector_for(woo_channel))
+
+    assert again.pushed == 0  # nothing newly linked: the change-driven pushes cover the rest
+    assert not Listing.objects.filter(channel=woo_channel).exclude(stock_pending="").exists()
 
 
 def test_the_task_reports_a_refused_catalogue_read_in_words(

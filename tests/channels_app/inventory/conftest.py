@@ -74,13 +74,13 @@ def stock_changed(run_tasks: Callable[[], Any]) -> Callable[..., None]:
 def listed(
     matched: Callable[[Channel], None], products: dict[str, Product], warehouse: Warehouse
 ) -> Callable[..., dict[str, Listing]]:
-    """Turn stock sync on for a channel, match its listings, mark them pushed at `pushed`
-    (as if a first full push happened), and return code -> listing."""
+    """Match a channel's listings, then turn its stock sync on (so matching queued no push), mark
+    them pushed at `pushed` (as if a first full push happened), and return code -> listing."""
 
     def setup(channel: Channel, pushed: int | None = None) -> dict[str, Listing]:
+        matched(channel)
         channel.sync_stock = True
         channel.save()
-        matched(channel)
         listings = {
             x.product.code: x
             for x in Listing.objects.filter(channel=channel, product__isnull=False).select_related(

@@ -42,9 +42,9 @@ def shop(
     }
     for product in ours.values():
         set_free(product, warehouse, 5)
+    matched(woo_channel)  # before the switch goes on: matching itself queues no push here
     woo_channel.sync_stock = True
     woo_channel.save()
-    matched(woo_channel)
     listings = {
         x.product.code: x
         for x in Listing.objects.filter(channel=woo_channel, product__code__in=CODES)

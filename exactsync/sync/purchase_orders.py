@@ -82,7 +82,39 @@ def run(ctx: SyncContext) -> None:
             ctx.commit_page(counts, timestamp=page.max_timestamp)
 
 
+ORDER_FIELDS = [
+    "exact_id",
+    "exact_order_number",
+    "exact_status",
+    "exact_receipt_status",
+    "your_ref",
+    "order_date",
+    "receipt_date",
+    "description",
+    "warehouse",
+    "status",
+    "write_state",
+    "sent_at",
+    "exact_timestamp",
+    "synced_at",
+    "updated_at",
+]
+LINE_FIELDS = [
+    "exact_id",
+    "product",
+    "line_number",
+    "quantity",
+    "quantity_purchase_units",
+    "unit_price",
+    "received_quantity",
+    "raw",
+]
+BATCH_SIZE = 500
+
+
 def apply_page(ctx: SyncContext, rows: list[dict[str, Any]], counts: Counts) -> None:
+    """One page of order lines: a handful of queries whatever the page holds (orders and their
+    lines are read, created and updated in bulk)."""
     conn = ctx.connection
     by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -100,6 +132,10 @@ def apply_page(ctx: SyncContext, rows: list[dict[str, Any]], counts: Counts) -> 
             connection=conn, origin=Origin.HERE, number__in=refs, exact_id__isnull=True
         )
     }
+    now = timezone.now()
+    new_orders: list[PurchaseOrder] = []
+    old_orders: list[PurchaseOrder] = []
+    applied: list[tuple[PurchaseOrder, list[dict[str, Any]]]] = []
     for exact_id, lines in by_order.items():
         head = lines[0]
         order = orders.get(exact_id) or ours.get(head.get("YourRef") or "")
@@ -126,7 +162,7 @@ def apply_page(ctx: SyncContext, rows: list[dict[str, Any]], counts: Counts) -> 
             )
             if order.write_state != WriteState.MANUAL:
                 order.write_state = WriteState.SENT
-            order.sent_at = order.sent_at or timezone.now()
+            order.sent_at = order.sent_at or now
         order.exact_id = exact_id
         order.exact_order_number = head.get("OrderNumber")
         order.exact_status = head.get("OrderStatus")
@@ -138,25 +174,48 @@ def apply_page(ctx: SyncContext, rows: list[dict[str, Any]], counts: Counts) -> 
         order.warehouse_id = lookup.warehouse(head.get("Warehouse")) or order.warehouse_id
         order.status = STATUS.get(int(head.get("OrderStatus") or 10), PurchaseOrderStatus.OPEN)
         order.exact_timestamp = max(int(r.get("Timestamp") or 0) for r in lines)
-        order.synced_at = timezone.now()
-        order.save()
-        _apply_lines(order, lines, lookup, counts)
+        order.synced_at = order.updated_at = now
+        (new_orders if created else old_orders).append(order)
+        applied.append((order, lines))
         counts.created += int(created)
         counts.updated += int(not created)
+    PurchaseOrder.objects.bulk_create(new_orders, batch_size=BATCH_SIZE)
+    PurchaseOrder.objects.bulk_update(old_orders, ORDER_FIELDS, batch_size=BATCH_SIZE)
+
+    existing: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
+    for chunk in _chunks([o.pk for o in old_orders]):
+        for line in PurchaseOrderLine.objects.filter(order_id__in=chunk).order_by("pk"):
+            existing[line.order_id].append(line)
+    new_lines: list[PurchaseOrderLine] = []
+    old_lines: dict[int, PurchaseOrderLine] = {}
+    for order, lines in applied:
+        for line, is_new in _apply_lines(order, lines, existing[order.pk], lookup, counts):
+            if is_new:
+                new_lines.append(line)
+            else:
+                old_lines[line.pk] = line
+    PurchaseOrderLine.objects.bulk_create(new_lines, batch_size=BATCH_SIZE)
+    PurchaseOrderLine.objects.bulk_update(
+        list(old_lines.values()), LINE_FIELDS, batch_size=BATCH_SIZE
+    )
 
 
 def _apply_lines(
-    order: PurchaseOrder, rows: list[dict[str, Any]], lookup: _Lookups, counts: Counts
-) -> None:
-    existing = {str(line.exact_id): line for line in order.lines.all() if line.exact_id}
-    unmatched = [line for line in order.lines.all() if not line.exact_id]
+    order: PurchaseOrder,
+    rows: list[dict[str, Any]],
+    current: list[PurchaseOrderLine],
+    lookup: _Lookups,
+    counts: Counts,
+) -> list[tuple[PurchaseOrderLine, bool]]:
+    """Exact's lines onto ours: (line, is new) for each row that could be applied."""
+    existing = {str(line.exact_id): line for line in current if line.exact_id}
+    unmatched = [line for line in current if not line.exact_id]
+    applied = []
     for row in rows:
+        where = f"PO {row.get('OrderNumber')} line {row.get('LineNumber')}"
         product_id = lookup.product(row.get("Item"))
         if product_id is None:
-            counts.skip(
-                f"PO {row.get('OrderNumber')} line {row.get('LineNumber')}",
-                f"unknown item {row.get('ItemCode')}",
-            )
+            counts.skip(where, f"unknown item {row.get('ItemCode')}")
             continue
         line_id = str(row.get("ID") or "").lower()
         line = existing.get(line_id)
@@ -165,17 +224,27 @@ def _apply_lines(
             line = next((ln for ln in unmatched if ln.product_id == product_id), None)
             if line is not None:
                 unmatched.remove(line)
-            else:
-                line = PurchaseOrderLine(order=order, product_id=product_id)
+        is_new = line is None
+        if line is None:
+            line = PurchaseOrderLine(order=order, product_id=product_id)
+        quantity = _d(row.get("Quantity")) or line.quantity
+        if quantity is None or quantity <= 0:
+            counts.skip(where, f"quantity {row.get('Quantity')!r} is not a positive number")
+            continue
         line.exact_id = line_id
         line.product_id = product_id
         line.line_number = int(row.get("LineNumber") or 0)
-        line.quantity = _d(row.get("Quantity")) or line.quantity
+        line.quantity = quantity
         line.quantity_purchase_units = _d(row.get("QuantityInPurchaseUnits"))
         line.unit_price = _d(row.get("UnitPrice") or row.get("NetPrice"))
         line.received_quantity = _d(row.get("ReceivedQuantity"))
         line.raw = row
-        line.save()
+        applied.append((line, is_new))
+    return applied
+
+
+def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
+    return [ids[n : n + size] for n in range(0, len(ids), size)]
 
 
 class _Lookups:

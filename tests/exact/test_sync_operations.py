@@ -107,6 +107,33 @@ def test_goods_received_and_purchase_orders_typed_in_exact(exact: ExactSandbox, 
     assert GoodsReceiptLine.objects.count() == 1
 
 
+def test_a_page_of_exact_purchase_orders_costs_the_same_queries_for_3_or_30_orders(
+    exact: ExactSandbox, shop: Any
+) -> None:
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    sync(shop, "reference", "accounts", "items")
+
+    def queries_for(orders: int) -> int:
+        for _ in range(orders):
+            exact.add_purchase_order("SUP", [("A", 2, 1.0), ("B", 1, 1.0), ("C", 5, 1.0)])
+        with CaptureQueriesContext(db) as seen:
+            run = sync(shop, "purchase_orders")["purchase_orders"]
+        assert (run.rows_read, run.created) == (3 * orders, orders)
+        return len(seen)
+
+    queries_for(1)  # the first run also creates the checkpoint
+    assert queries_for(3) == queries_for(30)
+    assert PurchaseOrderLine.objects.filter(order__origin=Origin.EXACT).count() == 102
+    # and an update of existing orders is batched the same way
+    for order in exact.purchase_orders()[:10]:
+        exact.receive_purchase_order(order["OrderNumber"], [("A", 1)])
+    run = sync(shop, "purchase_orders")["purchase_orders"]
+    assert run.updated == 10
+    assert PurchaseOrderLine.objects.filter(received_quantity=1).count() == 10
+
+
 def test_our_order_is_linked_by_yourref_not_shown_twice(exact: ExactSandbox, shop: Any) -> None:
     sync(shop, "reference", "accounts", "items")
     from exactsync.models import Account

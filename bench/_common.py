@@ -69,6 +69,7 @@ def setup_django(database_url: str) -> None:
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
     os.environ["DJANGO_SECURE_COOKIES"] = "false"
+    (ROOT / "var" / "static").mkdir(parents=True, exist_ok=True)  # whitenoise's root with DEBUG off
     import django
 
     django.setup()

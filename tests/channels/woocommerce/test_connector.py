@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -82,13 +83,20 @@ def test_error_urls_never_keep_the_query_string_secret(
 
 
 # -- orders ---------------------------------------------------------------------------------------
+def place_a_second_apart(
+    shop: WooCommerceSandbox, clock: FakeClock, count: int
+) -> list[dict[str, Any]]:
+    placed = []
+    for _ in range(count):
+        placed.append(shop.place_order([("ART-00001", 1)]))
+        clock.advance(1)
+    return placed
+
+
 def test_order_pages_are_followed_to_the_last_one(
     shop: WooCommerceSandbox, connector: WooCommerceConnector, clock: FakeClock
 ) -> None:
-    placed = []
-    for _ in range(250):
-        placed.append(shop.place_order([("ART-00001", 1)]))
-        clock.advance(1)
+    placed = place_a_second_apart(shop, clock, 250)
 
     pages = list(connector.iter_order_pages(cursor=None))
 
@@ -102,10 +110,7 @@ def test_order_pages_are_followed_to_the_last_one(
 def test_an_order_changed_while_paging_does_not_hide_the_next_page_s_first_order(
     shop: WooCommerceSandbox, connector: WooCommerceConnector, clock: FakeClock
 ) -> None:
-    placed = []
-    for _ in range(250):
-        placed.append(shop.place_order([("ART-00001", 1)]))
-        clock.advance(1)
+    placed = place_a_second_apart(shop, clock, 250)
 
     pages = connector.iter_order_pages(cursor=None)
     first = next(pages)

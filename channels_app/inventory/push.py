@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -208,8 +209,7 @@ def _round(
     plan = guard.filter(plan, summary)
     if not plan:
         return False
-    # the longest unpushed first: a pass cut short by its time slice never starves a listing
-    plan.sort(key=lambda p: (p.listing.last_pushed_at is not None, p.listing.last_pushed_at or 0))
+    plan.sort(key=_urgency)
     if not connector:
         try:
             connector.append(factory(channel))
@@ -217,6 +217,26 @@ def _round(
             record_failures(channel, plan, exc.for_staff(), summary)
             return True
     return _push(channel, owner, connector[0], plan, summary)
+
+
+def _urgency(planned: Planned) -> tuple[bool, bool, bool, Any]:
+    """Push order within a round. What can be oversold goes first: listings going to 0, then
+    listings going down from what the channel shows; on a channel that takes one call per listing
+    (bol.com, Amazon's patches) a flood of changes then delays a restock, never a sell-out. Within
+    each group the longest unpushed first, so a pass cut short by its time slice starves nobody."""
+    listing, quantity = planned.listing, planned.availability.quantity
+    shown = (
+        listing.last_pushed_quantity
+        if listing.last_pushed_quantity is not None
+        else listing.channel_quantity
+    )
+    lower = shown is not None and quantity < shown
+    return (
+        not (lower and quantity <= 0),
+        not lower,
+        listing.last_pushed_at is not None,
+        listing.last_pushed_at or 0,
+    )
 
 
 def _clear_marks(rows: Sequence[tuple[int, str]]) -> None:

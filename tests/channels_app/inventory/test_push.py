@@ -318,6 +318,36 @@ def test_a_long_pass_hands_its_worker_back_and_continues_in_a_new_task(
     assert bol.count_calls(BOL_STOCK, method="PUT") == len(listings)
 
 
+def test_what_can_be_oversold_is_pushed_first_on_a_channel_of_one_call_per_listing(
+    bol: BolSandbox,
+    bol_channel: Channel,
+    listed: Callable[..., dict[str, Listing]],
+    products: dict[str, Product],
+    warehouse: Warehouse,
+    stock_changed: Callable[..., None],
+) -> None:
+    listings = listed(bol_channel, pushed=5)
+    long_ago = timezone.now() - timedelta(hours=1)
+    # ART-1 waited longest, so by age alone it would go first
+    Listing.objects.filter(pk=listings["ART-1"].pk).update(last_pushed_at=long_ago)
+    Listing.objects.exclude(pk=listings["ART-1"].pk).update(last_pushed_at=timezone.now())
+    set_free(products["ART-1"], warehouse, 9)  # restocked: up
+    set_free(products["ART-2"], warehouse, 0)  # sold out
+    set_free(products["ART-3"], warehouse, 2)  # sold some: down
+    bol.calls.clear()
+
+    stock_changed(*products.values())
+
+    offers = {x.external_id: code for code, x in listings.items()}
+    order = [
+        offers[c.path.split("/")[-2]]
+        for c in bol.calls
+        if c.method == "PUT" and c.path.endswith(BOL_STOCK)
+    ]
+    assert order == ["ART-2", "ART-3", "ART-1"]
+    assert [bol_shows(bol, listings[c]) for c in ("ART-1", "ART-2", "ART-3")] == [9, 0, 2]
+
+
 def test_a_component_change_pushes_the_kits_that_contain_it(
     woo: WooCommerceSandbox,
     woo_channel: Channel,

@@ -143,6 +143,7 @@ class WooCommerceSandbox(ShipmentTrackingMixin, WebhooksMixin, ControlRoutesMixi
             self.strip_authorization = strip_authorization
             self._throttle: tuple[int | None, int] = (None, 1)
             self._window: tuple[int, int] = (-1, 0)
+            self.ignore_page = False
         return self
 
     # -- routing ------------------------------------------------------------------------------------
@@ -259,18 +260,26 @@ class WooCommerceSandbox(ShipmentTrackingMixin, WebhooksMixin, ControlRoutesMixi
         )
 
     def settings(
-        self, *, strip_authorization: bool | None = None, tracking_extension: bool | None = None
+        self,
+        *,
+        strip_authorization: bool | None = None,
+        tracking_extension: bool | None = None,
+        ignore_page: bool | None = None,
     ) -> None:
+        """Host quirks: a proxy stripping Authorization, no tracking extension, or a caching
+        proxy/plugin that ignores `page` (every page answers the first)."""
         with self.lock:
             if strip_authorization is not None:
                 self.strip_authorization = strip_authorization
             if tracking_extension is not None:
                 self.tracking_extension = tracking_extension
+            if ignore_page is not None:
+                self.ignore_page = ignore_page
 
     def _paged(self, request: Request, rows: list[dict[str, Any]]) -> Response:
         """One page of `rows` with X-WP-Total, X-WP-TotalPages and Link, as WordPress sends them."""
         per_page = int_arg(request, "per_page", 10, 1, 100)
-        page = int_arg(request, "page", 1, 1)
+        page = 1 if self.ignore_page else int_arg(request, "page", 1, 1)
         offset = int_arg(request, "offset", -1, 0) if "offset" in request.args else None
         total = len(rows)
         pages = math.ceil(total / per_page) if total else 0

@@ -130,26 +130,40 @@ class WooCommerceClient:
         """Pages of a list endpoint with (rows, X-WP-Total), following X-WP-TotalPages."""
         page, previous = 1, None
         while True:
-            response = self._request(
-                "GET", path, params={**params, "per_page": self.page_size, "page": page}
-            )
-            rows = _json(response)
-            if not isinstance(rows, list):
-                raise FatalApiError(
-                    f"WooCommerce GET {path}: expected a list", status=response.status_code
-                )
-            ids = [row.get("id") for row in rows]
-            if ids and ids == previous:  # a proxy or plugin that ignores `page` would loop forever
-                raise FatalApiError(f"WooCommerce GET {path}: page {page} repeats page {page - 1}")
-            previous = ids
-            yield rows, _int(response.headers.get("X-WP-Total"), len(rows))
-            total_pages = response.headers.get("X-WP-TotalPages")
-            more = (
-                page < int(total_pages) if total_pages is not None else len(rows) == self.page_size
-            )
-            if not rows or not more:
+            rows, total, more = self._list_page(path, params, page, previous)
+            previous = rows
+            yield rows, total
+            if not more:
                 return
             page += 1
+
+    def _list_page(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        page: int,
+        previous: list[dict[str, Any]] | None = None,
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """One page of a list endpoint: (rows, X-WP-Total, whether a later page exists).
+
+        `previous` is the page read before with the same query: the same rows again mean a proxy
+        or plugin that ignores `page`, which would otherwise loop forever.
+        """
+        response = self._request(
+            "GET", path, params={**params, "per_page": self.page_size, "page": page}
+        )
+        rows = _json(response)
+        if not isinstance(rows, list):
+            raise FatalApiError(
+                f"WooCommerce GET {path}: expected a list", status=response.status_code
+            )
+        if rows and previous and [r.get("id") for r in rows] == [r.get("id") for r in previous]:
+            raise FatalApiError(f"WooCommerce GET {path}: page {page} repeats page {page - 1}")
+        total_pages = response.headers.get("X-WP-TotalPages")
+        more = bool(rows) and (
+            page < int(total_pages) if total_pages is not None else len(rows) == self.page_size
+        )
+        return rows, _int(response.headers.get("X-WP-Total"), len(rows)), more
 
 
 # -- small parsers ------------------------------------------------------------------------------------

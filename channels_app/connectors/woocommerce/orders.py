@@ -22,9 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from channels_app.connectors.base import Address, ChannelOrderData, OrderLineData, OrderPage
-from common.http import FatalApiError
 
-from .client import WooCommerceClient, _json
+from .client import WooCommerceClient
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 # Where common EU-VAT plugins keep the buyer's VAT number, most specific first.
@@ -70,34 +69,20 @@ class OrdersMixin(WooCommerceClient):
                 "dates_are_gmt": "true",
                 "orderby": "modified",
                 "order": "asc",
-                "per_page": self.page_size,
-                "page": page,
             }
-            response = self._request("GET", "/orders", params=params)
-            rows = _json(response)
-            if not isinstance(rows, list):
-                raise FatalApiError(
-                    "WooCommerce GET /orders: expected a list", status=response.status_code
-                )
-            ids = [row.get("id") for row in rows]
-            if page > 1 and ids and ids == previous:  # a proxy or plugin that ignores `page`
-                raise FatalApiError(f"WooCommerce GET /orders: page {page} repeats page {page - 1}")
-            previous = ids
+            rows, _total, more = self._list_page("/orders", params, page, previous)
+            previous = rows
             orders = [map_order(row) for row in rows]
             fresh = [o for o in orders if seen.get(o.external_id) != o.updated_at]
             for order in fresh:
                 seen[order.external_id] = order.updated_at
                 high = max(high, order.updated_at) if high else order.updated_at
             yield OrderPage(orders=fresh, cursor=_fmt_gmt(high) if high else (cursor or ""))
-            total_pages = response.headers.get("X-WP-TotalPages")
-            more = (
-                page < int(total_pages) if total_pages is not None else len(rows) == self.page_size
-            )
-            if not rows or not more:
+            if not more:
                 return
             if orders[0].updated_at < orders[-1].updated_at:
                 # Restart at the last row's second: everything before it stays behind us.
-                since, page = orders[-1].updated_at - self.cursor_overlap, 1
+                since, page, previous = orders[-1].updated_at - self.cursor_overlap, 1, None
             else:
                 page += 1  # the whole page is one second: restarting would read it again
 

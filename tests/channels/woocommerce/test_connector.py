@@ -25,7 +25,7 @@ from channels_app.connectors.woocommerce import (
     webhook_event_id,
 )
 from channels_app.sandbox.woocommerce import WooCommerceSandbox
-from common.http import AuthenticationError, RetriableApiError
+from common.http import AuthenticationError, FatalApiError, RetriableApiError
 from common.sandbox import SandboxServer
 
 from .conftest import KEY, FakeClock, Receiver
@@ -135,6 +135,18 @@ def test_a_page_within_one_second_is_followed_by_page_number(
 
     assert [o.external_id for p in pages for o in p.orders] == [str(o["id"]) for o in placed]
     assert shop.count_calls(ORDERS, "GET") == 3
+
+
+def test_a_host_that_ignores_the_page_parameter_is_refused_not_read_forever(
+    shop: WooCommerceSandbox, connector: WooCommerceConnector
+) -> None:
+    for _ in range(150):  # all in one second: orders are followed by page number
+        shop.place_order([("ART-00001", 1)])
+    shop.settings(ignore_page=True)
+
+    with pytest.raises(FatalApiError, match="page 2 repeats page 1"):
+        list(connector.iter_order_pages(cursor=None))
+    assert shop.count_calls(ORDERS, "GET") == 2
 
 
 def test_cursor_resumes_and_brings_cancellations(

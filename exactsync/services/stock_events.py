@@ -46,8 +46,9 @@ def register_topic_pass(topic: str, entity: str) -> None:
 def request_passes(connection_id: int, topic: str) -> int:
     """Ask for the passes a topic needs; queue a task only when none is waiting already.
 
-    This runs once per webhook, so the common case is one conditional UPDATE per pass (no row
-    changes while a pass is already requested); the checkpoint row is created only the first time.
+    This runs once per webhook, so it stays small: a conditional UPDATE per pass (it changes no
+    row while a pass is already requested) and, when it changed nothing, an existence check; the
+    checkpoint row is created only the first time.
     """
     from django_q.tasks import async_task
 

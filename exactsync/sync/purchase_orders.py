@@ -183,8 +183,8 @@ def apply_page(ctx: SyncContext, rows: list[dict[str, Any]], counts: Counts) -> 
     PurchaseOrder.objects.bulk_update(old_orders, ORDER_FIELDS, batch_size=BATCH_SIZE)
 
     existing: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
-    for chunk in _chunks([o.pk for o in old_orders]):
-        for line in PurchaseOrderLine.objects.filter(order_id__in=chunk).order_by("pk"):
+    if old_orders:  # at most one page's orders: one query
+        for line in PurchaseOrderLine.objects.filter(order__in=old_orders).order_by("pk"):
             existing[line.order_id].append(line)
     new_lines: list[PurchaseOrderLine] = []
     old_lines: dict[int, PurchaseOrderLine] = {}
@@ -241,10 +241,6 @@ def _apply_lines(
         line.raw = row
         applied.append((line, is_new))
     return applied
-
-
-def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
-    return [ids[n : n + size] for n in range(0, len(ids), size)]
 
 
 class _Lookups:
